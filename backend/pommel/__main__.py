@@ -1,0 +1,3 @@
+from pommel.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The execution engine: runner, scheduler and executors."""

@@ -1,0 +1,1 @@
+"""The event log (append, read) and its fan-out to subscribers and webhooks."""
