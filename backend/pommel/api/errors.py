@@ -20,8 +20,11 @@ from pommel.logconfig import request_id_var
 
 log = logging.getLogger("pommel.api")
 
-# graphql-core names the offending variable path like: "… at 'input.status'; …"
-_VARIABLE_PATH = re.compile(r"Variable '\$(\w+)' got invalid value .*? at '([\w.\[\]]+)'")
+# graphql-core names the offending part of a variable: "Variable '$input' has invalid value
+# at .priority: …" (3.3) or "… got invalid value … at 'input.status'; …" (3.2).
+_VARIABLE_PATH = re.compile(
+    r"Variable '\$(\w+)' (?:has|got) invalid value(?: .*?)? at '?\.?([\w.\[\]]+?)'?[:;]"
+)
 _VARIABLE_PLAIN = re.compile(r"Variable '\$(\w+)'")
 _ARGUMENT = re.compile(r"[Aa]rgument '(\w+)'")
 _FIELD = re.compile(r"[Ff]ield '(\w+)'")

@@ -11,7 +11,6 @@ import heapq
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
-
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 

@@ -12,6 +12,7 @@ from pommel.events.model import EventType, NewEvent
 from pommel.ids import Kind, format_id
 from pommel.services.pagination import Page, fetch_page
 from pommel.services.records import ProjectRecord
+from pommel.services.text_search import contains_text
 from pommel.services.validation import FieldErrors
 from pommel.storage.database import Database
 from pommel.storage.tables import Project
@@ -38,8 +39,7 @@ async def list_projects(
     query = Project.select()
     count_query = Project.count()
     if search:
-        pattern = f"%{search}%"
-        condition = Project.name.ilike(pattern) | Project.description.ilike(pattern)
+        condition = contains_text([Project.name, Project.description], search)
         query = query.where(condition)
         count_query = count_query.where(condition)
     return await fetch_page(

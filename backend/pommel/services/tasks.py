@@ -26,6 +26,7 @@ from pommel.services.pagination import Page, fetch_page
 from pommel.services.phases import get_phase
 from pommel.services.projects import get_project
 from pommel.services.records import TaskRecord
+from pommel.services.text_search import contains_text
 from pommel.services.validation import FieldErrors
 from pommel.storage.database import Database
 from pommel.storage.tables import Task, TaskDependency
@@ -95,8 +96,7 @@ async def list_tasks(
     if filter.assignee is not None:
         conditions.append(Task.assignee == filter.assignee)
     if filter.search:
-        pattern = f"%{filter.search}%"
-        conditions.append(Task.name.ilike(pattern) | Task.description.ilike(pattern))
+        conditions.append(contains_text([Task.name, Task.description], filter.search))
     query = Task.select()
     count_query = Task.count()
     for condition in conditions:

@@ -107,8 +107,12 @@ class WorkflowRun(Table, tablename="workflow_run"):
     project_run = ForeignKey(
         references=ProjectRun, on_delete=OnDelete.set_null, null=True, index=True
     )
-    parent_run: ForeignKey[WorkflowRun] = ForeignKey(references="WorkflowRun", on_delete=OnDelete.cascade, null=True)
-    retry_of: ForeignKey[WorkflowRun] = ForeignKey(references="WorkflowRun", on_delete=OnDelete.set_null, null=True)
+    parent_run: ForeignKey[WorkflowRun] = ForeignKey(
+        references="WorkflowRun", on_delete=OnDelete.cascade, null=True
+    )
+    retry_of: ForeignKey[WorkflowRun] = ForeignKey(
+        references="WorkflowRun", on_delete=OnDelete.set_null, null=True
+    )
     status = Varchar(length=20, default="queued", index=True)
     trigger = Varchar(length=40, default="manual")
     template_id = Varchar(length=100, null=True, default=None, index=True)

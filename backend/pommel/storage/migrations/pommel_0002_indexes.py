@@ -5,7 +5,7 @@ runs a migration's raw steps before its new tables exist — hence a migration o
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.table import Table
+from piccolo.engine import engine_finder
 
 ID = "2026-11-22T12:20:00:000000"
 VERSION = "1.38.0"
@@ -26,8 +26,11 @@ async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="pommel", description=DESCRIPTION)
 
     async def create_indexes() -> None:
+        # The engine of this migration run (not a table's cached one).
+        engine = engine_finder()
+        assert engine is not None
         for statement in STATEMENTS:
-            await Table.raw(statement).run()
+            await engine.run_ddl(statement)
 
     manager.add_raw(create_indexes)
     return manager
