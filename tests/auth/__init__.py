@@ -1,0 +1,1 @@
+"""API keys, authentication, scopes and rate limits."""

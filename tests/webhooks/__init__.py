@@ -1,0 +1,1 @@
+"""Webhooks: API, signing, and delivery to real receivers."""
