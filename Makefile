@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
-$(WEB_STAMP): frontend/node_modules/.package-lock.json $(shell find frontend/src frontend/index.html frontend/scripts schema/operations -type f 2>/dev/null)
+$(WEB_STAMP): frontend/node_modules/.package-lock.json $(shell find frontend/src frontend/index.html frontend/scripts frontend/vite.config.ts frontend/tsconfig.json schema/operations -type f 2>/dev/null)
 	cd frontend && npm run --silent build
 	touch $(WEB_STAMP)
 

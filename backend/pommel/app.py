@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from pommel import __version__
 from pommel.api.http import PommelGraphQL
 from pommel.config import Settings
 from pommel.logconfig import new_request_id, request_id_var
+from pommel.mcp.http import McpEndpoint
 from pommel.runtime import Runtime
 from pommel.storage.database import Database
 
@@ -58,15 +60,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or Settings()
     runtime = runtime or Runtime(settings=settings, db=Database(settings.database_url))
     graphql = PommelGraphQL(runtime, vendor_url="/static/vendor/")
+    mcp = McpEndpoint(runtime)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await runtime.db.connect()
-        log.info("database ready: %s", runtime.db.url)
-        try:
+        # Start-up lives in Runtime.running(), shared with the in-process MCP bridge.
+        # /mcp's session manager runs here: a mounted app's own lifespan never runs.
+        async with runtime.running(), mcp.running():
+            # What exists now (modules, the schema, settings) lives as long as the process:
+            # freezing it spares every full collection from walking ~100,000 objects.
+            gc.collect()
+            gc.freeze()
             yield
-        finally:
-            await runtime.db.close()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/healthz", healthz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        Route("/mcp", mcp),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         Route("/", dashboard),
     ]

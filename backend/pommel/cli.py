@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -31,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args, host=args.host, port=args.port)
     configure_logging(settings.log_level)
+    _check_templates(settings)
     if args.reload:
         # The reloader imports the app in a child process: hand it the settings via env.
         for key, value in (
@@ -54,10 +56,22 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_config=None,
-        ws="websockets",
+        ws="websockets-sansio",
         proxy_headers=False,
     )
     return 0
+
+
+def _check_templates(settings: Settings) -> None:
+    """Fail before binding the port when a template file is broken or defined twice."""
+    from pommel.services.templates import TemplateLoadError, TemplateRegistry
+
+    try:
+        TemplateRegistry(
+            builtin_dir=settings.builtin_templates_dir, extra_dir=settings.templates_dir
+        ).load_files()
+    except TemplateLoadError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -81,9 +95,83 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _validate_templates(args: argparse.Namespace) -> int:
-    from pommel.domain.template import validate_paths
+    from pommel.domain.template import parse_template, template_files, validate_paths
+    from pommel.services.templates import BUILTIN_DIR
 
-    return validate_paths(args.paths, out=sys.stdout)
+    # Composite templates may call the built-in ones and each other.
+    known = {}
+    for folder in [BUILTIN_DIR, *(Path(p) for p in args.paths if Path(p).is_dir())]:
+        for path in template_files(folder):
+            with contextlib.suppress(Exception):
+                template = parse_template(path.read_text(encoding="utf-8"))
+                known[template.name] = template
+    return validate_paths(args.paths, out=sys.stdout, lookup=known.get)
+
+
+def _api_keys(args: argparse.Namespace) -> int:
+    """``api-keys create|list|revoke``, straight on the database: how the first admin key is
+    made when every request needs one (``auth_required: true``)."""
+    from pommel.errors import PommelError
+    from pommel.ids import Kind, parse_id
+    from pommel.services import api_keys
+    from pommel.storage.database import Database
+
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        await db.connect()
+        try:
+            if args.key_command == "create":
+                scopes = [s for value in args.scopes for s in value.split(",") if s.strip()]
+                created = await api_keys.create_api_key(db, name=args.name, scopes=scopes)
+                record = created.record
+                print(created.secret)  # alone on stdout, for scripts: KEY=$(pommel api-keys …)
+                print(
+                    f"created {record.public_id} '{record.name}' with scopes "
+                    f"{', '.join(record.scopes)}; the key is shown only now: store it",
+                    file=sys.stderr,
+                )
+            elif args.key_command == "revoke":
+                record = await api_keys.revoke_api_key(db, pk=parse_id(args.id, Kind.API_KEY))
+                print(f"revoked {record.public_id} '{record.name}'")
+            else:
+                for record in await api_keys.list_api_keys():
+                    state = "revoked" if record.revoked_at else "active"
+                    prefix, granted = f"pml_{record.prefix}_…", ",".join(record.scopes)
+                    print("\t".join((record.public_id, prefix, granted, state, record.name)))
+        finally:
+            await db.close()
+
+    try:
+        asyncio.run(run())
+    except PommelError as exc:
+        print(f"pommel: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _mcp(args: argparse.Namespace) -> int:
+    """``pommel mcp``: the MCP bridge over stdio (stdout is the protocol; logs go to stderr)."""
+    from pommel.mcp import stdio
+    from pommel.mcp.server import BridgeConfigError
+
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    tools = None
+    if args.tools is not None:
+        tools = frozenset(name.strip() for name in args.tools.split(",") if name.strip())
+    options = stdio.BridgeOptions(
+        url=args.url,
+        api_key=args.api_key or os.environ.get("POMMEL_API_KEY") or None,
+        read_only=args.read_only,
+        tools=tools,
+    )
+    try:
+        return stdio.main(options, settings)
+    except BridgeConfigError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _export_schema(args: argparse.Namespace) -> int:
@@ -119,6 +207,32 @@ def build_parser() -> argparse.ArgumentParser:
     validate = template_commands.add_parser("validate", help="check template files")
     validate.add_argument("paths", nargs="+", help="template files or folders of them")
     validate.set_defaults(handler=_validate_templates)
+
+    keys = commands.add_parser("api-keys", help="create, list or revoke API keys")
+    keys.add_argument("--database-url")
+    keys.set_defaults(handler=_api_keys)
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    create = key_commands.add_parser("create", help="create a key; prints it (once) on stdout")
+    create.add_argument("name", help="what the key is for, e.g. 'ci' or 'dashboard'")
+    create.add_argument(
+        "--scopes",
+        nargs="+",
+        required=True,
+        metavar="SCOPE",
+        help="read, write, execute and/or admin (space- or comma-separated)",
+    )
+    key_commands.add_parser("list", help="list keys (never their secrets)")
+    revoke = key_commands.add_parser("revoke", help="revoke a key by id (key-3)")
+    revoke.add_argument("id")
+
+    bridge = commands.add_parser("mcp", help="the MCP bridge over stdio, for agents")
+    bridge.add_argument("--url", help="a Pommel server's /graphql; default: in-process")
+    bridge.add_argument("--api-key", help="API key (default: $POMMEL_API_KEY)")
+    bridge.add_argument("--read-only", action="store_true", help="serve no tool that changes data")
+    bridge.add_argument("--tools", help="serve only these tools (comma-separated names)")
+    bridge.add_argument("--database-url")
+    bridge.add_argument("--executor", choices=["auto", "dagger", "local"])
+    bridge.set_defaults(handler=_mcp)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")

@@ -49,6 +49,18 @@ class Settings:
     max_query_depth: int = 12
     max_query_tokens: int = 5_000
     max_query_aliases: int = 30
+    # Per API key token bucket: sustained requests per minute and burst size (0 = no limit).
+    rate_limit_per_minute: int = 1200
+    rate_limit_burst: int = 200
+    # Webhook delivery: per-request timeout, exponential backoff (base * 2^(n-1), capped),
+    # attempts before a delivery is marked failed, in-flight requests per webhook, and how
+    # often the worker looks for work it was not woken for (other processes, due retries).
+    webhook_timeout_s: float = 10.0
+    webhook_backoff_base_s: float = 10.0
+    webhook_backoff_cap_s: float = 3600.0
+    webhook_max_attempts: int = 10
+    webhook_concurrency: int = 4
+    webhook_poll_interval_s: float = 2.0
     log_level: str = "INFO"
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -69,6 +81,21 @@ def _int(low: int, high: int) -> Callable[[Any], int]:
             raise ValueError(f"expected an integer, got '{value}'") from None
         if not low <= number <= high:
             raise ValueError(f"expected an integer from {low} to {high}, got {number}")
+        return number
+
+    return parse
+
+
+def _float(low: float, high: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number, got a boolean")
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got '{value}'") from None
+        if not low <= number <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}, got {number:g}")
         return number
 
     return parse
@@ -150,6 +177,14 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "max_query_depth": _int(1, 100),
     "max_query_tokens": _int(10, 10**6),
     "max_query_aliases": _int(1, 10_000),
+    "rate_limit_per_minute": _int(0, 10**7),
+    "rate_limit_burst": _int(1, 10**6),
+    "webhook_timeout_s": _float(0.05, 300),
+    "webhook_backoff_base_s": _float(0.001, 86_400),
+    "webhook_backoff_cap_s": _float(0.001, 7 * 86_400),
+    "webhook_max_attempts": _int(1, 100),
+    "webhook_concurrency": _int(1, 64),
+    "webhook_poll_interval_s": _float(0.01, 3600),
     "log_level": _choice("debug", "info", "warning", "error"),
 }
 

@@ -16,28 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OPERATIONS = ROOT / "schema" / "operations"
 DASHBOARD_IMPORTS = ROOT / "frontend" / "src" / "api" / "operations.ts"
 
-# Written against the contract while the backend builds these parts; remove an entry as soon
-# as its fields are in the schema (an XPASS in the test report says it is time).
-PENDING_BACKEND = {
-    "dashboard/CancelWorkflowRun.graphql": "mutation cancelWorkflowRun",
-    "dashboard/ExecuteTaskWorkflow.graphql": "mutation executeTaskWorkflow",
-    "dashboard/ProjectWorkflows.graphql": "Workflow.latestRun",
-    "dashboard/RetryWorkflowRun.graphql": "mutation retryWorkflowRun",
-    "dashboard/TaskWorkflow.graphql": "Workflow.latestRun and Workflow.runs",
-    "dashboard/WorkflowRun.graphql": "query workflowRun",
-    "mcp/CancelWorkflowRun.graphql": "mutation cancelWorkflowRun",
-    "mcp/ExecuteTaskWorkflow.graphql": "mutation executeTaskWorkflow",
-    "mcp/ExecuteWorkflowsForProject.graphql": "mutation executeWorkflowsForProject",
-    "mcp/GetWorkflowRun.graphql": "query workflowRun",
-    "mcp/GetWorkflowRunLogs.graphql": "query workflowRun",
-    "mcp/GetWorkflowStatus.graphql": "Workflow.status and Workflow.latestRun",
-    "mcp/PlanProjectExecution.graphql": "query planProjectExecution",
-    "mcp/ProjectWorkflows.graphql": "Workflow.status and Workflow.latestRun",
-    "mcp/RetryWorkflowRun.graphql": "mutation retryWorkflowRun",
-    "mcp/TaskWorkflow.graphql": "Workflow.status and Workflow.latestRun",
-    "mcp/Workflows.graphql": "Workflow.status and Workflow.latestRun",
-}
-
 
 def _documents() -> list[Path]:
     return sorted(OPERATIONS.rglob("*.graphql"))
@@ -47,23 +25,11 @@ def _name(path: Path) -> str:
     return path.relative_to(OPERATIONS).as_posix()
 
 
-def _params() -> list[object]:
-    params: list[object] = []
-    for path in _documents():
-        name = _name(path)
-        marks = []
-        if name in PENDING_BACKEND:
-            reason = f"waits for the backend: {PENDING_BACKEND[name]}"
-            marks.append(pytest.mark.xfail(strict=False, reason=reason))
-        params.append(pytest.param(path, id=name, marks=marks))
-    return params
-
-
 def test_there_are_operations() -> None:
     assert any(OPERATIONS.glob("dashboard/*.graphql"))
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", [pytest.param(p, id=_name(p)) for p in _documents()])
 def test_operation_is_valid_against_the_schema(path: Path) -> None:
     document = parse(path.read_text(encoding="utf-8"))
     errors = validate(schema._schema, document)

@@ -14,6 +14,7 @@ from pommel.api.loaders import Loaders
 
 if TYPE_CHECKING:
     from pommel.runtime import Runtime
+    from pommel.services.auth import Principal
 
 
 @dataclass
@@ -29,7 +30,8 @@ class Context:
     response: Response | None = None
     request_id: str = "-"
     connection_params: dict[str, Any] | None = None
-    principal: Any = None
+    # Who is calling: set by the transport (``PommelGraphQL``), checked by ``Authorization``.
+    principal: Principal | None = None
     loaders: Loaders = field(default_factory=Loaders)
 
 

@@ -7,6 +7,7 @@ from strawberry.scalars import JSON
 
 from pommel.api.context import Info
 from pommel.api.enums import Priority, TaskStatus
+from pommel.api.loaders import prefetch_task_fields
 from pommel.api.node_lookup import register_node
 from pommel.api.nodes.project import PhaseType, ProjectType
 from pommel.api.nodes.task import TaskFilterInput, TaskOrderInput, TaskType, task_filter, task_order
@@ -122,6 +123,7 @@ class PlanningQuery:
     @strawberry.field
     async def tasks(
         self,
+        info: Info,
         first: int | None = 50,
         after: str | None = None,
         filter: TaskFilterInput | None = None,
@@ -130,6 +132,7 @@ class PlanningQuery:
         page = await tasks.list_tasks(
             filter=task_filter(filter), first=first, after=after, **task_order(order_by)
         )
+        await prefetch_task_fields(info, page.items)
         return connection_from_page(page, TaskType.from_record)
 
     @strawberry.field

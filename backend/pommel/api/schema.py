@@ -13,11 +13,18 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import ExecutionContext
 
+from pommel.api.admin import AdminMutation, AdminQuery
+from pommel.api.authorization import Authorization
 from pommel.api.context import Info
 from pommel.api.errors import ErrorShaping
 from pommel.api.node_lookup import resolve_node
 from pommel.api.planning import PlanningMutation, PlanningQuery
+from pommel.api.project_runs import ProjectRunMutation, ProjectRunQuery
 from pommel.api.relay import Node
+from pommel.api.runs import RunMutation, RunQuery
+from pommel.api.stats import StatsQuery
+from pommel.api.subscriptions import EventLogQuery, StreamedErrorShaping, Subscription
+from pommel.api.workflows import WorkflowMutation, WorkflowQuery
 from pommel.config import Settings
 
 
@@ -29,12 +36,21 @@ class NodeQuery:
 
 
 @strawberry.type
-class Query(NodeQuery, PlanningQuery):
+class Query(
+    NodeQuery,
+    PlanningQuery,
+    WorkflowQuery,
+    RunQuery,
+    ProjectRunQuery,
+    StatsQuery,
+    EventLogQuery,
+    AdminQuery,
+):
     pass
 
 
 @strawberry.type
-class Mutation(PlanningMutation):
+class Mutation(PlanningMutation, WorkflowMutation, RunMutation, ProjectRunMutation, AdminMutation):
     pass
 
 
@@ -51,11 +67,15 @@ def build_schema(settings: Settings | None = None) -> PommelSchema:
     settings = settings or Settings()
     extensions: list[Any] = [
         ErrorShaping,
+        StreamedErrorShaping,
+        Authorization,  # authentication, rate limit and scopes: before validation
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
     ]
-    return PommelSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return PommelSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 schema = build_schema()

@@ -36,10 +36,10 @@ _PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priorit
 
 
 class WorkflowType(StrEnum):
-    CONTAINERIZED = "containerized_workflow"
-    SCRIPT = "script_workflow"
-    API = "api_workflow"
-    COMPOSITE = "composite_workflow"
+    CONTAINERIZED_WORKFLOW = "containerized_workflow"
+    SCRIPT_WORKFLOW = "script_workflow"
+    API_WORKFLOW = "api_workflow"
+    COMPOSITE_WORKFLOW = "composite_workflow"
 
 
 class RunStatus(StrEnum):

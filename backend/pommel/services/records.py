@@ -98,3 +98,32 @@ class TaskRecord:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
+
+
+@dataclass(frozen=True)
+class WorkflowRecord:
+    pk: int
+    project_pk: int
+    task_pk: int
+    name: str
+    type: str
+    template_id: str | None
+    parameters: dict[str, Any]
+    definition: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> WorkflowRecord:
+        return cls(
+            pk=row["id"],
+            project_pk=row["project"],
+            task_pk=row["task"],
+            name=row["name"],
+            type=row["type"],
+            template_id=row["template_id"],
+            parameters=load_json_object(row["parameters"]),
+            definition=load_json_object(row["definition"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,14 +143,17 @@ async def _related(
         return found
     source = getattr(TaskDependency, from_column)
     target = getattr(TaskDependency, to_column)
+    # The joined task's columns under their own names: flat rows that ``TaskRecord.from_row``
+    # reads as they are (``nested=True`` costs more per row than the query itself).
+    columns = [column.as_alias(column._meta.name) for column in target.all_columns()]
     rows = (
-        await TaskDependency.select(source.as_alias("source"), *target.all_columns(exclude=[]))
+        await TaskDependency.select(source.as_alias("source"), *columns)
         .where(source.is_in(list(task_pks)))
         .order_by(target)
-        .output(load_json=True, nested=True)
+        .output(load_json=True)
     )
     for row in rows:
-        found[row["source"]].append(TaskRecord.from_row(row[to_column]))
+        found[row["source"]].append(TaskRecord.from_row(row))
     return found
 
 
@@ -360,3 +364,63 @@ async def delete_task(db: Database, *, pk: int) -> TaskRecord:
             db, [_task_event(EventType.TASK_DELETED, task, f"task '{task.name}' deleted")]
         )
     return task
+
+
+async def block_tasks(db: Database, *, reasons: dict[int, str]) -> None:
+    """Mark tasks ``blocked`` with a reason each (project execution: a dependency failed)."""
+    if not reasons:
+        return
+    async with db.write():
+        before = await get_tasks(list(reasons))
+        now = datetime.now(UTC)
+        events = []
+        for pk, reason in reasons.items():
+            task = before.get(pk)
+            if task is None or task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+                continue
+            await Task.update(
+                {
+                    Task.status: TaskStatus.BLOCKED.value,
+                    Task.status_reason: reason,
+                    Task.updated_at: now,
+                }
+            ).where(Task.id == pk)
+            after = dataclasses.replace(task, status=TaskStatus.BLOCKED, status_reason=reason)
+            if task.status is not TaskStatus.BLOCKED or task.status_reason != reason:
+                events.append(_status_event(task, after))
+        await event_log.append(db, events)
+
+
+def blocked_by_reason(dependency_pk: int) -> str:
+    """The reason recorded on tasks blocked because ``dependency_pk`` failed."""
+    return f"dependency {format_id(Kind.TASK, dependency_pk)} failed"
+
+
+async def unblock_dependents(db: Database, *, pk: int) -> list[int]:
+    """A task's run succeeded: tasks blocked (directly or transitively) only because it had
+    failed go back to ``planned``."""
+    reason = blocked_by_reason(pk)
+    async with db.write():
+        rows = (
+            await Task.select()
+            .where(Task.status == TaskStatus.BLOCKED.value)
+            .where(Task.status_reason == reason)
+            .output(load_json=True)
+        )
+        waiting = [TaskRecord.from_row(row) for row in rows]
+        if not waiting:
+            return []
+        now = datetime.now(UTC)
+        await Task.update(
+            {Task.status: TaskStatus.PLANNED.value, Task.status_reason: None, Task.updated_at: now}
+        ).where(Task.id.is_in([t.pk for t in waiting]))
+        await event_log.append(
+            db,
+            [
+                _status_event(
+                    t, dataclasses.replace(t, status=TaskStatus.PLANNED, status_reason=None)
+                )
+                for t in waiting
+            ],
+        )
+    return [t.pk for t in waiting]

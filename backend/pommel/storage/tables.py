@@ -94,6 +94,8 @@ class ProjectRun(Table, tablename="project_run"):
     max_parallel = Integer(default=4)
     skip_cache = Boolean(default=False)
     error = Text(null=True, default=None)
+    # {"skipped"|"blocked"|"failed": {task pk: reason}}: outcomes that have no run of their own.
+    summary = JSON(default="{}")
     created_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
@@ -125,6 +127,9 @@ class WorkflowRun(Table, tablename="workflow_run"):
     executor_note = Text(null=True, default=None)
     resumed = Integer(default=0)
     cancel_requested = Boolean(default=False)
+    # The worker executing the run and when it last renewed that claim (its lease).
+    claimed_by = Varchar(length=100, null=True, default=None, index=True)
+    heartbeat_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
@@ -147,6 +152,8 @@ class StepRun(Table, tablename="step_run"):
     cache_key = Varchar(length=64, null=True, default=None, index=True)
     error = Text(null=True, default=None)
     child_run = ForeignKey(references=WorkflowRun, on_delete=OnDelete.set_null, null=True)
+    # A retry's step that reused the outcome of this run's step instead of running (a run pk).
+    reused_from = Integer(null=True, default=None)
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
 
@@ -191,6 +198,9 @@ class Webhook(Table, tablename="webhook"):
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # The delivery worker's durable cursor: events up to this sequence have been turned into
+    # deliveries for this webhook (set to the log's head on creation and on reactivation).
+    last_sequence = BigInt(default=0)
 
 
 class WebhookDelivery(Table, tablename="webhook_delivery"):
@@ -205,6 +215,24 @@ class WebhookDelivery(Table, tablename="webhook_delivery"):
     next_attempt_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     delivered_at = Timestamptz(null=True, default=None)
+    # The exact JSON body sent on every attempt (it outlives event retention).
+    payload = Text(default="")
+    redelivery_of = Integer(null=True, default=None)
+
+
+class WebhookAttempt(Table, tablename="webhook_attempt"):
+    """One HTTP attempt of a delivery: what the receiver answered, or why it failed."""
+
+    id = Serial(primary_key=True)
+    delivery = ForeignKey(
+        references=WebhookDelivery, on_delete=OnDelete.cascade, null=False, index=True
+    )
+    number = Integer(default=1)
+    at = Timestamptz(default=TimestamptzNow())
+    duration_ms = Integer(null=True, default=None)
+    response_status = Integer(null=True, default=None)
+    error = Text(null=True, default=None)
+    response_body = Text(default="")
 
 
 class ApiKey(Table, tablename="api_key"):
@@ -232,5 +260,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Event,
     Webhook,
     WebhookDelivery,
+    WebhookAttempt,
     ApiKey,
 )

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from pommel.api.context import Info
+from pommel.api.loaders import prefetch_task_fields
 from pommel.api.relay import Connection, Node, connection_from_page
 from pommel.ids import Kind, format_id
 from pommel.services import tasks as task_service
@@ -23,6 +24,7 @@ TaskOrderRef = Annotated["TaskOrderInput", strawberry.lazy("pommel.api.nodes.tas
 
 
 async def _task_connection(
+    info: Info,
     *,
     project_pk: int,
     phase_pk: int | None,
@@ -39,6 +41,7 @@ async def _task_connection(
         after=after,
         **task_order(order_by),
     )
+    await prefetch_task_fields(info, page.items)
     return connection_from_page(page, TaskType.from_record)
 
 
@@ -71,12 +74,14 @@ class ProjectType(Node):
     @strawberry.field(description="The project's tasks.")
     async def tasks(
         self,
+        info: Info,
         first: int | None = 50,
         after: str | None = None,
         filter: TaskFilterRef | None = None,
         order_by: TaskOrderRef | None = None,
     ) -> Connection[TaskRef]:
         return await _task_connection(
+            info,
             project_pk=self.pk,
             phase_pk=None,
             first=first,
@@ -118,12 +123,14 @@ class PhaseType(Node):
     @strawberry.field(description="The tasks in this phase.")
     async def tasks(
         self,
+        info: Info,
         first: int | None = 50,
         after: str | None = None,
         filter: TaskFilterRef | None = None,
         order_by: TaskOrderRef | None = None,
     ) -> Connection[TaskRef]:
         return await _task_connection(
+            info,
             project_pk=self.project_pk,
             phase_pk=self.pk,
             first=first,

@@ -10,10 +10,11 @@ from strawberry.scalars import JSON
 
 from pommel.api.context import Info
 from pommel.api.enums import OrderDirection, Priority, TaskOrderField, TaskStatus
+from pommel.api.loaders import now_or_later
 from pommel.api.nodes.project import PhaseType, ProjectType
 from pommel.api.relay import Node
 from pommel.ids import Kind, format_id, parse_id
-from pommel.services.records import TaskRecord
+from pommel.services.records import PhaseRecord, TaskRecord
 from pommel.services.tasks import TaskFilter
 
 
@@ -100,21 +101,32 @@ class TaskType(Node):
         assert record is not None  # a task cannot outlive its project (cascade)
         return ProjectType.from_record(record)
 
+    # Synchronous when the enclosing connection prefetched the value (see
+    # ``prefetch_task_fields``), which spares graphql-core a coroutine per task; otherwise
+    # they return an awaitable, which graphql-core awaits as it would an async resolver's.
     @strawberry.field
-    async def phase(self, info: Info) -> PhaseType | None:
+    def phase(self, info: Info) -> PhaseType | None:
         if self.phase_pk is None:
             return None
-        record = await info.context.loaders.phase.load(self.phase_pk)
-        return PhaseType.from_record(record) if record else None
+        return cast(
+            PhaseType | None,
+            now_or_later(info.context.loaders.phase, self.phase_pk, _phase_or_none),
+        )
 
     @strawberry.field(description="Tasks that must be completed before this one.")
-    async def dependencies(self, info: Info) -> list[TaskType]:
-        return [
-            TaskType.from_record(r) for r in await info.context.loaders.dependencies.load(self.pk)
-        ]
+    def dependencies(self, info: Info) -> list[TaskType]:
+        return cast(
+            list[TaskType], now_or_later(info.context.loaders.dependencies, self.pk, _tasks)
+        )
 
     @strawberry.field(description="Tasks waiting for this one.")
-    async def dependents(self, info: Info) -> list[TaskType]:
-        return [
-            TaskType.from_record(r) for r in await info.context.loaders.dependents.load(self.pk)
-        ]
+    def dependents(self, info: Info) -> list[TaskType]:
+        return cast(list[TaskType], now_or_later(info.context.loaders.dependents, self.pk, _tasks))
+
+
+def _phase_or_none(record: PhaseRecord | None) -> PhaseType | None:
+    return PhaseType.from_record(record) if record else None
+
+
+def _tasks(records: list[TaskRecord] | None) -> list[TaskType]:
+    return [TaskType.from_record(record) for record in records or ()]
