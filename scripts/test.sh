@@ -23,8 +23,13 @@ $BIN/pytest -q -p no:cacheprovider
 
 PG_URL=${POMMEL_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
 if $BIN/python -c "import sys; from tests.postgres import server_available; sys.exit(1 if server_available('$PG_URL') else 0)"; then
+  # The suites that talk to the database; executor, template-language and browser tests do
+  # not, so running them again would only cost time.
   echo "== pytest (PostgreSQL at $PG_URL)"
-  POMMEL_TEST_DATABASE_URL=$PG_URL $BIN/pytest -q -p no:cacheprovider -m "not browser"
+  POMMEL_TEST_DATABASE_URL=$PG_URL $BIN/pytest -q -p no:cacheprovider -m "not browser" \
+    tests/api tests/storage tests/services tests/events tests/auth tests/webhooks \
+    tests/engine/test_project_execution.py tests/engine/test_run_behaviour.py \
+    tests/engine/test_worker.py tests/engine/test_durability.py
 else
   echo "== PostgreSQL tests skipped: no server answers at $PG_URL"
 fi
