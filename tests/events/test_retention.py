@@ -75,7 +75,10 @@ async def test_a_log_below_both_bounds_loses_nothing(tmp_path: Path) -> None:
     await db.connect()
     async with db.write():
         await append(db, [NewEvent(EventType.PROJECT_CREATED, message=str(i)) for i in range(5)])
-    for policy in (RetentionPolicy(max_age_days=30, max_count=1000), RetentionPolicy(max_age_days=30, max_count=0)):
+    for policy in (
+        RetentionPolicy(max_age_days=30, max_count=1000),
+        RetentionPolicy(max_age_days=30, max_count=0),
+    ):
         assert await prune_events(db, policy) == 0
     assert await Event.count() == 5
     await db.close()
