@@ -24,9 +24,9 @@ from pommel.errors import NotFound, PommelError
 from pommel.events import log as event_log
 from pommel.events.model import EventType
 from pommel.ids import Kind, format_id
+from pommel.services.run_events import RunIds, run_event
 from pommel.services.run_queries import get_run, step_rows_of_runs
 from pommel.services.run_records import RunRecord, StepRecord
-from pommel.services.runs import RunIds, run_event
 from pommel.services.tasks import get_task
 from pommel.services.templates import TemplateRegistry
 from pommel.services.workflows import task_context

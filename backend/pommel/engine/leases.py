@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pommel.domain.status import RunStatus
 from pommel.events import log as event_log
 from pommel.events.model import EventType
+from pommel.services.run_events import RunIds, run_event
 from pommel.services.run_queries import get_run
 from pommel.services.run_records import RunRecord
-from pommel.services.runs import RunIds, run_event
 from pommel.storage.database import Database
 from pommel.storage.tables import WorkflowRun
 

@@ -20,7 +20,7 @@ from pommel.engine.journal import Change
 from pommel.engine.masking import Masker
 from pommel.engine.state import RunState, now
 from pommel.events.model import EventType, NewEvent
-from pommel.services.runs import run_event
+from pommel.services.run_events import run_event
 
 FLUSH_DELAY = 0.1
 FLUSH_LINES = 200

@@ -33,8 +33,8 @@ from pommel.engine.parts import EngineParts
 from pommel.engine.state import RunState, StepState, millis, now
 from pommel.engine.steps import StepDriver
 from pommel.events.model import EventType, NewEvent
+from pommel.services.run_events import run_event
 from pommel.services.run_records import RunRecord, StepRecord
-from pommel.services.runs import run_event
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 from pommel.domain.status import RunStatus, StepStatus
 from pommel.domain.template import StepOutcome
 from pommel.ids import Kind, format_id
+from pommel.services.run_events import RunIds
 from pommel.services.run_records import RunRecord, StepRecord
-from pommel.services.runs import RunIds
 
 FINISHED_STEP = frozenset(
     {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED}

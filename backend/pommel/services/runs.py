@@ -10,11 +10,10 @@ that made them commits; workers in other processes through the event log (``run.
 from __future__ import annotations
 
 import json
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from pommel.domain.status import RunStatus, StepStatus, WorkflowType
 from pommel.errors import InvalidTransition, NotFound, ValidationFailed
@@ -23,6 +22,14 @@ from pommel.events.model import EventType, NewEvent
 from pommel.ids import Kind, format_id
 from pommel.services import workflows
 from pommel.services.records import WorkflowRecord
+from pommel.services.run_events import (
+    RunIds,
+    RunSignal,
+    RunWatcher,
+    run_event,
+    signal_after_commit,
+    watch,
+)
 from pommel.services.run_queries import get_run, step_rows_of_runs
 from pommel.services.run_records import RunRecord, StepRecord
 from pommel.services.tasks import get_task
@@ -30,64 +37,19 @@ from pommel.services.templates import TemplateRegistry
 from pommel.storage.database import Database
 from pommel.storage.tables import StepRun, WorkflowRun
 
-RunSignal = Literal["queued", "cancel_requested", "finished"]
-RunWatcher = Callable[[RunSignal, int], None]
-
-_watchers: weakref.WeakKeyDictionary[Database, list[RunWatcher]] = weakref.WeakKeyDictionary()
-
-
-def watch(db: Database, watcher: RunWatcher) -> Callable[[], None]:
-    """Call ``watcher(signal, run_pk)`` after each commit that queued a run (``queued``), asked
-    a running one to stop (``cancel_requested``) or finished a queued one without executing it
-    (``finished``). Runs in the committing task: keep it cheap. Returns an unsubscribe."""
-    watchers = _watchers.setdefault(db, [])
-    watchers.append(watcher)
-    return lambda: watchers.remove(watcher)
-
-
-def _signal(db: Database, signal: RunSignal, pk: int) -> None:
-    def deliver() -> None:
-        for watcher in list(_watchers.get(db, ())):
-            watcher(signal, pk)
-
-    db.after_commit(deliver)
-
-
-class RunIds(NamedTuple):
-    """The ids every event about a run carries (subscribers filter on them)."""
-
-    run_pk: int
-    task_pk: int
-    project_pk: int
-    workflow_pk: int
-
-    @classmethod
-    def of(cls, run: RunRecord) -> RunIds:
-        return cls(run.pk, run.task_pk, run.project_pk, run.workflow_pk)
-
-
-def run_event(
-    event_type: EventType,
-    ids: RunIds,
-    /,
-    *,
-    status: str,
-    message: str,
-    step: str | None = None,
-    **data: Any,
-) -> NewEvent:
-    """An event about a run (or one of its steps)."""
-    return NewEvent(
-        event_type,
-        project_id=ids.project_pk,
-        task_id=ids.task_pk,
-        workflow_id=ids.workflow_pk,
-        run_id=ids.run_pk,
-        step=step,
-        status=status,
-        message=message,
-        data={"run": format_id(Kind.RUN, ids.run_pk), **data},
-    )
+__all__ = [
+    "RunIds",
+    "RunRequest",
+    "RunSignal",
+    "RunWatcher",
+    "execute_task_workflow",
+    "queue_run",
+    "queue_runs",
+    "request_cancel",
+    "retry_run",
+    "run_event",
+    "watch",
+]
 
 
 @dataclass(frozen=True)
@@ -144,7 +106,7 @@ async def queue_runs(
             _record(pk, row, request) for pk, row, request in zip(pks, rows, requests, strict=True)
         ]
         await event_log.append(db, [_queued_event(record) for record in records])
-        _signal(db, "queued", pks[-1])
+        signal_after_commit(db, "queued", pks[-1])
     return records
 
 
@@ -331,7 +293,7 @@ async def request_cancel(db: Database, *, pk: int) -> RunRecord:
                     )
                 ],
             )
-            _signal(db, "finished", pk)
+            signal_after_commit(db, "finished", pk)
         elif not run.cancel_requested:
             await WorkflowRun.update({WorkflowRun.cancel_requested: True}).where(
                 WorkflowRun.id == pk
@@ -347,9 +309,9 @@ async def request_cancel(db: Database, *, pk: int) -> RunRecord:
                     )
                 ],
             )
-            _signal(db, "cancel_requested", pk)
+            signal_after_commit(db, "cancel_requested", pk)
         else:
-            _signal(db, "cancel_requested", pk)
+            signal_after_commit(db, "cancel_requested", pk)
     return await get_run(pk)
 
 
