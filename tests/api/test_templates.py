@@ -117,3 +117,23 @@ async def test_validate_template_never_throws(gql: GraphQLClient) -> None:
         "validateTemplate"
     ]
     assert syntax["problems"][0]["line"] is not None
+
+
+async def test_custom_composite_can_call_another_custom_template(gql: GraphQLClient) -> None:
+    await gql.data(CREATE, {"s": CUSTOM})
+    composite = """
+metadata: {name: greet-twice, description: Greets twice, version: 1.0.0, category: demo, type: composite_workflow}
+steps:
+  - name: first
+    workflow: {template: hello, parameters: {who: ann}}
+  - name: second
+    needs: [first]
+    workflow: {template: hello, parameters: {who: bob}}
+"""
+    created = (await gql.data(CREATE, {"s": composite}))["createTemplate"]
+    assert created["id"] == "greet-twice"
+    fetched = await gql.data(
+        '{ template(id: "greet-twice") { id workflowType steps { name kind } } }'
+    )
+    assert fetched["template"]["workflowType"] == "COMPOSITE_WORKFLOW"
+    assert [s["kind"] for s in fetched["template"]["steps"]] == ["workflow", "workflow"]

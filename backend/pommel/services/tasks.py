@@ -400,6 +400,12 @@ async def unblock_dependents(db: Database, *, pk: int) -> list[int]:
     """A task's run succeeded: tasks blocked (directly or transitively) only because it had
     failed go back to ``planned``."""
     reason = blocked_by_reason(pk)
+    # Most successful runs unblock nothing: check before taking the write lock.
+    blocked = await Task.exists().where(
+        (Task.status == TaskStatus.BLOCKED.value) & (Task.status_reason == reason)
+    )
+    if not blocked:
+        return []
     async with db.write():
         rows = (
             await Task.select()

@@ -4,6 +4,7 @@ stored in the database. A template's id is its ``metadata.name``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,23 +122,31 @@ class TemplateRegistry:
         entry = self._files.get(template_id)
         return entry.template if entry else None
 
-    def _parse_custom(self, name: str, source: str) -> Template:
+    def _parse_custom(self, name: str, source: str, others: dict[str, Template]) -> Template:
         key = (name, source)
         template = self._parsed.get(key)
         if template is None:
-            template = parse_template(source, lookup=self.lookup)
+            # A custom composite may call file templates and other custom ones.
+            template = parse_template(
+                source, lookup=lambda id_: self.lookup(id_) or others.get(id_)
+            )
             self._parsed[key] = template
         return template
 
     async def custom_entries(self) -> dict[str, TemplateEntry]:
         rows = await CustomTemplate.select(CustomTemplate.name, CustomTemplate.source)
+        # First without resolving calls, so each can name the others; then checked in full.
+        provisional: dict[str, Template] = {}
+        for row in rows:
+            with contextlib.suppress(TemplateError):
+                provisional[row["name"]] = parse_template(row["source"])
         entries = {}
         for row in rows:
             try:
-                template = self._parse_custom(row["name"], row["source"])
+                template = self._parse_custom(row["name"], row["source"], provisional)
             except TemplateError as error:
-                # Stored sources were valid when saved; a file template they call may have
-                # changed since. Keep serving the others and say which one broke.
+                # Stored sources were valid when saved; a template they call may have changed
+                # or gone since. Keep serving the others and say which one broke.
                 log.warning("custom template '%s' no longer loads: %s", row["name"], error)
                 continue
             entries[template.name] = TemplateEntry(template, builtin=False, origin="database")
@@ -147,18 +156,22 @@ class TemplateRegistry:
         entry = self._files.get(template_id)
         if entry is not None:
             return entry
-        row = (
-            await CustomTemplate.select(CustomTemplate.source)
-            .where(CustomTemplate.name == template_id)
-            .first()
-        )
-        if row is None:
+        exists = await CustomTemplate.exists().where(CustomTemplate.name == template_id)
+        if not exists:
             raise NotFound(f"no template '{template_id}'")
-        try:
-            template = self._parse_custom(template_id, row["source"])
-        except TemplateError as error:
-            raise _invalid(error) from None
-        return TemplateEntry(template, builtin=False, origin="database")
+        entry = (await self.custom_entries()).get(template_id)
+        if entry is None:
+            row = (
+                await CustomTemplate.select(CustomTemplate.source)
+                .where(CustomTemplate.name == template_id)
+                .first()
+            )
+            try:
+                parse_template(row["source"] if row else "", lookup=(await self.resolver()).get)
+            except TemplateError as error:
+                raise _invalid(error) from None
+            raise NotFound(f"no template '{template_id}'")
+        return entry
 
     async def resolver(self) -> dict[str, Template]:
         """Every template by id (for composite steps naming custom templates)."""
