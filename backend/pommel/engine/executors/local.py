@@ -34,8 +34,8 @@ _CHUNK = 64 * 1024
 #: memory before it ever reaches the log.
 MAX_LINE = 64 * 1024
 _DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-#: How often to check whether a process has exited.
-_POLL = 0.02
+#: How often to look for the exit code once the process has exited (see _exited).
+_POLL = 0.002
 
 
 class LocalExecutor:
@@ -223,9 +223,30 @@ async def _exited(proc: asyncio.subprocess.Process) -> None:
     """Wait for the process itself to exit.
 
     Not ``proc.wait()``: on Python 3.11 that returns only once the output pipes are closed too,
-    which a background child holding them can delay forever. asyncio offers no event for the
-    exit alone, hence the short poll.
+    which a background child holding them can delay forever. A pidfd (Linux) becomes readable
+    the moment the process exits; asyncio's child watcher records the exit code a moment later,
+    so a very short poll covers that gap (and platforms without pidfds).
     """
+    if proc.returncode is not None:
+        return
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # no pidfds here, or the process is already reaped
+        fd = None
+    if fd is not None:
+        loop = asyncio.get_running_loop()
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def on_exit() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        loop.add_reader(fd, on_exit)
+        try:
+            await exited
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
     while proc.returncode is None:  # noqa: ASYNC110
         await asyncio.sleep(_POLL)
 
