@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
@@ -66,7 +67,14 @@ class PommelSQLiteEngine(SQLiteEngine):
         return reader
 
     async def get_connection(self) -> Any:
-        connection = await super().get_connection()
+        """A connection for a transaction (Piccolo's, with two differences below)."""
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # A transaction cancelled while it opens (shutdown, a cancelled request) can leave its
+        # connection unclosed; its worker thread must not then keep the process from exiting.
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
         # In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a crash of
         # Pommel loses nothing and the file never corrupts; only an OS crash or power cut can
         # drop the last commits. FULL costs ~20 ms per write transaction on these disks.
