@@ -7,6 +7,7 @@ a fresh database.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import io
@@ -35,6 +36,7 @@ _PICCOLO_CONF_MODULE = "pommel.storage.piccolo_conf"
 # Serialises event appends across PostgreSQL transactions, so that events become visible in
 # ``sequence`` order: a reader that has seen sequence N can never later find N-1 committed.
 EVENT_LOCK_KEY = 0x706F6D6D656C
+POOL_CLOSE_TIMEOUT_S = 5.0
 # PostgreSQL channel on which committed event appends are announced to every process.
 EVENT_CHANNEL = "pommel_events"
 
@@ -131,7 +133,17 @@ class Database:
 
     async def close(self) -> None:
         if isinstance(self.engine, PostgresEngine):
-            await self.engine.close_connection_pool()
+            pool = self.engine.pool
+            try:
+                # A connection acquired by a task cancelled at shutdown may never be released;
+                # closing waits for it, so bound the wait and then cut what is left.
+                await asyncio.wait_for(self.engine.close_connection_pool(), POOL_CLOSE_TIMEOUT_S)
+            except TimeoutError:
+                log.warning(
+                    "connections still in use after %ss: terminating them", POOL_CLOSE_TIMEOUT_S
+                )
+                if pool is not None:
+                    pool.terminate()
         if isinstance(self.engine, PommelSQLiteEngine):
             self.engine.close_readers()
 
