@@ -62,8 +62,9 @@ class _Active:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Tasks blocked in the schedule whose status is not written yet (the next pass writes them).
     unwritten_blocks: dict[int, str] = field(default_factory=dict)
-    # The summary as last written, so a pass only writes it when it changed.
-    written_summary: str = ""
+    # The sizes of the summary's parts (skipped, blocked, failed: they only ever grow) as last
+    # written, so a pass only serialises and writes the summary when it changed.
+    written_sizes: tuple[int, int, int] = (-1, -1, -1)
 
 
 class ProjectScheduler:
@@ -114,7 +115,6 @@ class ProjectScheduler:
         project = await get_project(project_pk)
         nodes = await task_nodes(project_pk)
         schedule = ProjectSchedule.start(nodes)
-        summary = _summary(schedule)
         now = datetime.now(UTC)
         async with self.db.write():
             rows = await ProjectRun.insert(
@@ -124,7 +124,7 @@ class ProjectScheduler:
                     max_parallel=max_parallel,
                     skip_cache=skip_cache,
                     started_at=now,
-                    summary=summary,
+                    summary=_summary(schedule),
                 )
             ).returning(ProjectRun.id)
             pk = rows[0]["id"]
@@ -144,7 +144,7 @@ class ProjectScheduler:
                 ],
             )
         active = _Active(pk, project_pk, max_parallel, skip_cache, schedule)
-        active.written_summary = summary
+        active.written_sizes = _sizes(schedule)
         self._active[pk] = active
         async with active.lock:
             await self._advance(active)
@@ -289,21 +289,22 @@ class ProjectScheduler:
 
     async def _write_changes(self, active: _Active) -> None:
         """Write blocked tasks and the summary if they changed since last written."""
-        summary = _summary(active.schedule)
-        if not active.unwritten_blocks and summary == active.written_summary:
+        sizes = _sizes(active.schedule)
+        if not active.unwritten_blocks and sizes == active.written_sizes:
             return
         blocks, active.unwritten_blocks = active.unwritten_blocks, {}
         try:
             async with self.db.write():
                 await tasks.block_tasks(self.db, reasons=blocks)
-                if summary != active.written_summary:
+                if sizes != active.written_sizes:
+                    summary = _summary(active.schedule)
                     await ProjectRun.update({ProjectRun.summary: summary}).where(
                         ProjectRun.id == active.pk
                     )
         except BaseException:
             active.unwritten_blocks = {**blocks, **active.unwritten_blocks}  # for the next pass
             raise
-        active.written_summary = summary
+        active.written_sizes = sizes
 
     async def _finish(self, active: _Active) -> None:
         schedule = active.schedule
@@ -443,3 +444,7 @@ def _summary(schedule: ProjectSchedule) -> str:
     return summary_json(
         {"skipped": schedule.skipped, "blocked": schedule.blocked, "failed": schedule.failed}
     )
+
+
+def _sizes(schedule: ProjectSchedule) -> tuple[int, int, int]:
+    return len(schedule.skipped), len(schedule.blocked), len(schedule.failed)
