@@ -254,3 +254,28 @@ async def test_execute_validation(gql: GraphQLClient) -> None:
     assert "maxParallel" in error["extensions"]["fields"]
     missing = await gql.error(EXECUTE, {"p": "proj-999", "n": 1, "s": False})
     assert missing["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_project_run_lists_only_its_own_runs(gql: GraphQLClient) -> None:
+    project = await make_project(gql)
+    task = await make_task(gql, project, "again", metadata={"command": "true"})
+    first = (await gql.data(EXECUTE, {"p": project, "n": 1, "s": True}))[
+        "executeWorkflowsForProject"
+    ]
+    await _wait_finished(gql, first["id"])
+    await gql.data(
+        "mutation($id: ID!) { updateTask(id: $id, input: {status: PLANNED}) { id } }", {"id": task}
+    )
+    second = (await gql.data(EXECUTE, {"p": project, "n": 1, "s": True}))[
+        "executeWorkflowsForProject"
+    ]
+    await _wait_finished(gql, second["id"])
+    query = "query($id: ID!) { projectRun(id: $id) { runs { id } } }"
+    first_runs = (await gql.data(query, {"id": first["id"]}))["projectRun"]["runs"]
+    second_runs = (await gql.data(query, {"id": second["id"]}))["projectRun"]["runs"]
+    assert len(first_runs) == len(second_runs) == 1
+    assert first_runs != second_runs
+    bad = await gql.error(
+        "query($id: ID!) { projectRun(id: $id) { runs(first: -1) { id } } }", {"id": first["id"]}
+    )
+    assert bad["extensions"]["code"] == "VALIDATION_FAILED"

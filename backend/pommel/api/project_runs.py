@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from enum import Enum
 
@@ -72,33 +73,14 @@ class ProjectRunNode(Node):
     @strawberry.field(description="The workflow runs it started, newest first.")
     async def runs(self, first: int | None = 100) -> list[WorkflowRunNode]:
         page = await list_runs(
-            run_filter=RunFilter(project_pk=self.record.project_pk),
-            first=1000,
-            after=None,
+            run_filter=RunFilter(project_run_pk=self.record.pk), first=first, after=None
         )
-        mine = [r for r in page.items if r.project_run_pk == self.record.pk]
-        return [WorkflowRunNode.from_record(r) for r in mine[: first or 100]]
+        return [WorkflowRunNode.from_record(r) for r in page.items]
 
     @strawberry.field
     async def counts(self) -> ProjectRunCounts:
-        statuses = await project_run_service.run_statuses(self.record.pk)
-        nodes = await project_run_service.task_nodes(self.record.project_pk)
-        summary = self.record.summary
-        blocked = len(summary.get("blocked", {}))
-        skipped = len(summary.get("skipped", {}))
-        started = sum(statuses.values())
-        unfinished = self.record.status in (RunStatus.RUNNING, RunStatus.QUEUED)
-        return ProjectRunCounts(
-            tasks=len(nodes),
-            queued=statuses.get("queued", 0),
-            running=statuses.get("running", 0),
-            succeeded=statuses.get("succeeded", 0),
-            failed=statuses.get("failed", 0),
-            cancelled=statuses.get("cancelled", 0),
-            blocked=blocked,
-            skipped=skipped,
-            waiting=max(0, len(nodes) - started - blocked - skipped) if unfinished else 0,
-        )
+        counts = await project_run_service.project_run_counts(self.record)
+        return ProjectRunCounts(**dataclasses.asdict(counts))
 
     @strawberry.field(description="Tasks skipped, blocked or failed without a run, with reasons.")
     async def notes(self) -> list[ProjectRunTaskNote]:

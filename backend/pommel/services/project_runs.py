@@ -100,6 +100,40 @@ async def run_statuses(project_run_pk: int) -> dict[str, int]:
     return {row["status"]: int(row["n"]) for row in rows}
 
 
+@dataclass(frozen=True)
+class ProjectRunCounts:
+    tasks: int
+    queued: int
+    running: int
+    succeeded: int
+    failed: int
+    cancelled: int
+    blocked: int
+    skipped: int
+    waiting: int
+
+
+async def project_run_counts(record: ProjectRunRecord) -> ProjectRunCounts:
+    """How the project run's tasks stand: its runs by status, plus tasks without a run."""
+    statuses = await run_statuses(record.pk)
+    tasks = await Task.count().where(Task.project == record.project_pk)
+    blocked = len(record.summary.get("blocked", {}))
+    skipped = len(record.summary.get("skipped", {}))
+    unfinished = not record.status.finished
+    started = sum(statuses.values())
+    return ProjectRunCounts(
+        tasks=tasks,
+        queued=statuses.get("queued", 0),
+        running=statuses.get("running", 0),
+        succeeded=statuses.get("succeeded", 0),
+        failed=statuses.get("failed", 0),
+        cancelled=statuses.get("cancelled", 0),
+        blocked=blocked,
+        skipped=skipped,
+        waiting=max(0, tasks - started - blocked - skipped) if unfinished else 0,
+    )
+
+
 async def task_nodes(project_pk: int) -> list[TaskNode]:
     """The project's tasks as the schedule sees them (two queries)."""
     rows = (

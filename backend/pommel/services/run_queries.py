@@ -23,6 +23,7 @@ class RunFilter:
     task_pk: int | None = None
     project_pk: int | None = None
     parent_run_pk: int | None = None
+    project_run_pk: int | None = None
     status: RunStatus | None = None
     # Child runs of composite steps belong to their parent; lists leave them out by default.
     top_level: bool = True
@@ -129,6 +130,8 @@ def _run_conditions(run_filter: RunFilter) -> list[Any]:
         conditions.append(WorkflowRun.task == run_filter.task_pk)
     if run_filter.project_pk is not None:
         conditions.append(WorkflowRun.project == run_filter.project_pk)
+    if run_filter.project_run_pk is not None:
+        conditions.append(WorkflowRun.project_run == run_filter.project_run_pk)
     if run_filter.parent_run_pk is not None:
         conditions.append(WorkflowRun.parent_run == run_filter.parent_run_pk)
     elif run_filter.top_level:
